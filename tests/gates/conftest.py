@@ -19,6 +19,8 @@ def make_gate() -> Callable[..., subprocess.CompletedProcess[str]]:
         # A make that runs pytest (make test) must not leak its MAKEFLAGS/-j into ours.
         for var in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
             env.pop(var, None)
+        # Plain text in failure messages (ansible-lint, ansible-doc, pytest colour their output otherwise).
+        env.update(NO_COLOR="1", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
         proc = run(["make", "--no-print-directory", target], timeout=timeout, env=env)
         assert_ok(proc, f"make {target}")
         return proc

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Pack the simulator like the vendor's tarball: ``btsync`` alone in a tar.gz.
 
     python3 tests/simulator/build_archive.py --version 1.4.111 --out build/btsync_x64.tar.gz

@@ -12,7 +12,8 @@ import pathlib
 import subprocess
 import sys
 
-PIP_VERSION = "24.2"
+# ansible-core 2.16 bootstraps pip 23.1.2; 2.17 to 2.19 bootstrap pip 24.2.
+PIP_VERSIONS = ("23.1.2", "24.2")
 CACHE = pathlib.Path.home() / ".ansible" / "test" / "cache"
 
 SHIM = '''\
@@ -31,17 +32,23 @@ sys.exit(main(["install", WHEEL, *rest]))
 '''
 
 
-def main() -> int:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    wheel = CACHE / f"pip-{PIP_VERSION}-py3-none-any.whl"
+def install_shim(pip_version: str) -> pathlib.Path:
+    """Cache the pip wheel and write the stand-in get-pip script for one pip version."""
+    wheel = CACHE / f"pip-{pip_version}-py3-none-any.whl"
     if not wheel.exists():
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(CACHE), f"pip=={PIP_VERSION}"],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(CACHE), f"pip=={pip_version}"],
             check=True,
         )
-    shim = CACHE / f"get_pip_{PIP_VERSION.replace('.', '_')}.py"
+    shim = CACHE / f"get_pip_{pip_version.replace('.', '_')}.py"
     shim.write_text(SHIM.format(wheel=wheel.name), encoding="utf-8")
-    print(f"ansible-test pip bootstrap ready: {shim}")
+    return shim
+
+
+def main() -> int:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for pip_version in PIP_VERSIONS:
+        print(f"ansible-test pip bootstrap ready: {install_shim(pip_version)}")
     return 0
 
 

@@ -141,4 +141,3 @@ class App:
         with self._log_lock:
             self._request_log.write(line + "\n")
             self._request_log.flush()
-

@@ -236,7 +236,7 @@ def _daemonize() -> int:
         report = b""
         deadline = time.monotonic() + DAEMON_READY_TIMEOUT
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([read_fd], [], [], max(0.0, deadline - time.monotonic()))
+            ready, _unused_w, _unused_x = select.select([read_fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 break
             chunk = os.read(read_fd, 4096)

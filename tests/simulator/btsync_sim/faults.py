@@ -67,7 +67,7 @@ class FaultInjector:
         if not config.active or (config.methods is not None and method not in config.methods):
             return NO_FAULT
         with self._lock:
-            draws = [self._rng.random() for _ in range(4)]
+            draws = [self._rng.random() for _draw in range(4)]
         drop = draws[0] < config.drop_rate
         http500 = not drop and draws[1] < config.http500_rate
         handled = not (drop or http500)

@@ -129,7 +129,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         webui = self.server.app.config.webui
         if not webui.auth_required:
             return True
-        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        scheme, _sep, value = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "basic":
             return False
         try:

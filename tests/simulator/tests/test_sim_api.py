@@ -54,7 +54,7 @@ def test_get_prefs_uses_the_vendor_mixed_encoding(sim: SimulatorProcess) -> None
                 "recv_buf_size", "send_buf_size", "sync_max_time_diff", "sync_trash_ttl"):
         assert isinstance(prefs[key], str) and prefs[key].isdigit(), key
     for key in ("download_limit", "upload_limit", "lang", "listening_port", "use_upnp"):
-        assert type(prefs[key]) is int, key
+        assert isinstance(prefs[key], int) and not isinstance(prefs[key], bool), key
     assert prefs["listening_port"] == sim.listening_port
     assert prefs["lang"] == -1 and prefs["use_upnp"] in (0, 1)
 
@@ -184,7 +184,7 @@ def test_add_folder_type_follows_the_secret(sim: SimulatorProcess, make_dir: Mak
         "f": (sim.api("get_secrets", type="encryption")["encryption"], "encrypted"),
         "custom": (custom, "read_write"),
     }
-    for name, (secret, _) in cases.items():
+    for name, (secret, _expected) in cases.items():
         assert add(sim, make_dir(name), secret=secret) == {"error": 0}, name
     by_secret = {f["secret"]: f["type"] for f in sim.api("get_folders")}
     for name, (secret, folder_type) in cases.items():
@@ -355,7 +355,7 @@ def test_folder_prefs(sim: SimulatorProcess, make_dir: MakeDir) -> None:
     changed = sim.api("set_folder_prefs", secret=secret, use_dht=1, use_relay_server="false", use_hosts="true")
     assert changed == {**prefs, "use_dht": 1, "use_relay_server": 0, "use_hosts": 1}
     assert sim.api("get_folder_prefs", secret=secret) == changed
-    assert all(type(changed[k]) is int for k in FOLDER_PREF_KEYS)
+    assert all(isinstance(changed[k], int) and not isinstance(changed[k], bool) for k in FOLDER_PREF_KEYS)
     assert sim.api("set_folder_prefs", secret=secret) == changed  # nothing to change
 
 

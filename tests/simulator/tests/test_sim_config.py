@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from btsync_sim.config import ConfigError, load_config, strip_comments
-from btsync_sim.harness import SimulatorProcess
+from btsync_sim.harness import SimulatorProcess, wait_for
 from simtest_util import SimFactory, random_secret, run_source
 
 # -- comments ---------------------------------------------------------------------
@@ -119,8 +119,9 @@ def test_folder_defaults_apply_to_new_folders(make_sim: SimFactory, tmp_path: Pa
 
 
 def test_config_preferences_use_the_vendor_encoding(make_sim: SimFactory) -> None:
-    sim = make_sim("prefs", config_overrides={"lan_encrypt_data": False, "folder_rescan_interval": 300, "use_upnp": True,
-                                               "download_limit": 50})
+    sim = make_sim("prefs", config_overrides={
+        "lan_encrypt_data": False, "folder_rescan_interval": 300, "use_upnp": True, "download_limit": 50,
+    })
     prefs = sim.api("get_prefs")
     assert prefs["lan_encrypt_data"] == "false"
     assert prefs["folder_rescan_interval"] == "300"
@@ -226,7 +227,7 @@ def test_shared_folders_disable_the_web_ui(make_sim: SimFactory, tmp_path: Path)
 
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", sim.api_port), timeout=2):
         pass
-    assert "disabled" in sim.log_tail()
+    wait_for(lambda: "disabled: the config defines shared_folders" in sim.log_tail(), 10, what="log line")
 
 
 def test_no_api_key_still_starts(tmp_path: Path) -> None:

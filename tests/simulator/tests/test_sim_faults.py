@@ -67,7 +67,7 @@ def test_malformed_applies_to_every_method_without_a_filter(make_sim: SimFactory
 
 
 def statuses(sim: SimulatorProcess, count: int) -> list[int]:
-    return [sim.api_request("get_os").status for _ in range(count)]
+    return [sim.api_request("get_os").status for _request in range(count)]
 
 
 def test_seed_makes_faults_repeatable(make_sim: SimFactory) -> None:

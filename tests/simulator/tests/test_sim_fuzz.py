@@ -94,7 +94,7 @@ def test_junk_parameters(fuzzed: tuple[SimulatorProcess, Path, list[str]], data:
 @FUZZ
 @given(raw=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
 def test_junk_query_strings(fuzzed: tuple[SimulatorProcess, Path, list[str]], raw: str) -> None:
-    sim, _, _ = fuzzed
+    sim, _unused_a, _unused_b = fuzzed
     query = quote(raw, safe="=&;+%")
     if "shutdown" in query:
         query = query.replace("shutdown", "get_os")
@@ -102,7 +102,7 @@ def test_junk_query_strings(fuzzed: tuple[SimulatorProcess, Path, list[str]], ra
 
 
 def test_raw_bytes_and_broken_requests(fuzzed: tuple[SimulatorProcess, Path, list[str]]) -> None:
-    sim, _, _ = fuzzed
+    sim, _unused_a, _unused_b = fuzzed
     auth = sim.auth_header()["Authorization"].encode()
     for request in (
         b"GET /api?method=get_files&secret=%ff%fe&path=%00 HTTP/1.0\r\nAuthorization: " + auth + b"\r\n\r\n",

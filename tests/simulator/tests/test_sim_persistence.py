@@ -74,8 +74,7 @@ def test_kill_9_during_a_burst_of_writes(make_sim: SimFactory, tmp_path: Path) -
         stop = threading.Event()
         this_round: list[str] = []
 
-        def writer(worker: int, round_no: int = round_no, stop: threading.Event = stop,
-                   this_round: list[str] = this_round) -> None:
+        def writer(worker: int, round_no: int, stop: threading.Event, this_round: list[str]) -> None:
             n = 0
             while not stop.is_set():
                 n += 1
@@ -94,7 +93,7 @@ def test_kill_9_during_a_burst_of_writes(make_sim: SimFactory, tmp_path: Path) -
                     acknowledged.add(secret)
                     this_round.append(secret)
 
-        threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+        threads = [threading.Thread(target=writer, args=(i, round_no, stop, this_round)) for i in range(6)]
         for thread in threads:
             thread.start()
         # kill while the writers are busy, however fast this machine is today

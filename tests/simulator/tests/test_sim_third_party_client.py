@@ -89,8 +89,9 @@ def drive(btsync_binary: Path, tmp_path: Path, port: str, peers: list[SimulatorP
     prefs = client.get_prefs()
     assert set(prefs) == PREF_KEYS
     assert client.get_prefs(pref="lan_encrypt_data") == "true"
-    changed = client._request_function("set_prefs", {"device_name": "pybtsync-box", "lan_use_tcp": 1,
-                                                      "upload_limit": 10})
+    changed = client._request_function("set_prefs", {
+        "device_name": "pybtsync-box", "lan_use_tcp": 1, "upload_limit": 10,
+    })
     assert (changed["device_name"], changed["lan_use_tcp"], changed["upload_limit"]) == ("pybtsync-box", "true", 10)
     with pytest.raises(RuntimeError, match="dictionary changed size"):
         client.set_prefs(device_name="x")  # the wrapper's own Python 3 bug, before any request
