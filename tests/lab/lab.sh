@@ -159,6 +159,13 @@ nspawn_alive() {
 
 cgroup_dirs() { echo "/sys/fs/cgroup/systemd/$CGROUP_PARENT/$1 /sys/fs/cgroup/unified/$CGROUP_PARENT/$1"; }
 
+check_subnet() {
+    # Parallel labs need their own subnet: refuse one that another device has.
+    local other
+    other=$(ip -o -4 addr show | awk -v net="$SUBNET." -v br="$BRIDGE" 'index($4, net) == 1 && $2 != br { print $2; exit }')
+    [ -z "$other" ] || die "subnet $SUBNET.0/24 is already on $other: give this lab another --subnet"
+}
+
 ensure_bridge() {
     if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
         ip link add "$BRIDGE" type bridge
@@ -204,6 +211,15 @@ EOF
     pid=$!
     echo "$pid" >"$gdir/nspawn.pid"
     echo "$addr" >"$gdir/address"
+    # The PID is recorded before the subshell has exec'd nspawn: wait for it.
+    local n
+    for n in $(seq 1 50); do
+        nspawn_alive "$g" && return 0
+        [ -d "/proc/$pid" ] || break
+        sleep 0.1
+    done
+    tail -n 20 "$gdir/console.log" >&2 2>/dev/null || true
+    die "$g: systemd-nspawn did not start"
 }
 
 stop_guest() {
@@ -324,6 +340,7 @@ lab_up() {
     [ "$(id -u)" = 0 ] || die "must run as root"
     command -v systemd-nspawn >/dev/null || die "systemd-nspawn is not installed (apt-get install systemd-container)"
     start=$(date +%s%N)
+    check_subnet
     rootfs=$(build_rootfs)
     check_params
     exec 9>"$LAB/.lock"

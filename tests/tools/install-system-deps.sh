@@ -9,6 +9,7 @@ PACKAGES=(
   iproute2           # bridge and veth for the lab network
   openssh-client     # Ansible reaches the lab hosts over ssh
   python3-venv       # the project's virtualenv
+  shellcheck         # ansible-test sanity checks the shell scripts with it
   git rsync make
 )
 
