@@ -13,7 +13,7 @@ from pathlib import Path
 import build_archive
 import pytest
 from btsync_sim.harness import SimulatorProcess
-from conftest import extract_binary
+from simtest_util import extract_binary
 from simtest_util import SIM_ROOT
 
 
