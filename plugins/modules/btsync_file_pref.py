@@ -21,6 +21,7 @@ description:
     selective-sync folder fail before any change.
 extends_documentation_fragment:
   - syncops.btsync.connection
+  - syncops.btsync.folder
   - syncops.btsync.attributes
 attributes:
   check_mode:
@@ -32,14 +33,6 @@ attributes:
   idempotent:
     support: full
 options:
-  path:
-    description:
-      - The directory of the folder on the Sync host. O(path), O(secret) or both name the folder; both must match.
-    type: str
-  secret:
-    description:
-      - The secret of the folder.
-    type: str
   files:
     description:
       - Files or directories, relative to the folder (C(docs/report.pdf), C(photos)).

@@ -21,6 +21,7 @@ description:
   - The hosts are only used when the folder preference C(use_hosts) is on (see M(syncops.btsync.btsync_folder)).
 extends_documentation_fragment:
   - syncops.btsync.connection
+  - syncops.btsync.folder
   - syncops.btsync.attributes
 attributes:
   check_mode:
@@ -32,14 +33,6 @@ attributes:
   idempotent:
     support: full
 options:
-  path:
-    description:
-      - The directory of the folder on the Sync host. O(path), O(secret) or both name the folder; both must match.
-    type: str
-  secret:
-    description:
-      - The secret of the folder.
-    type: str
   hosts:
     description:
       - Hosts as C(host:port), where C(host) is a DNS name, an IPv4 address or an IPv6 address in brackets

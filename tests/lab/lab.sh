@@ -60,10 +60,13 @@ done
 CMD=$1; shift
 
 [[ $NAME =~ ^[a-z][a-z0-9]{0,7}$ ]] || die "--name must be 1-8 lowercase letters/digits (interface vb-NAME-NN fits in 15 characters)"
-[[ $COUNT =~ ^[0-9]+$ ]] && [ "$COUNT" -ge 1 ] && [ "$COUNT" -le 99 ] || die "--count must be 1..99"
-[[ $SUBNET =~ ^10\.77\.([0-9]{1,3})$ ]] && [ "${BASH_REMATCH[1]}" -le 255 ] || die "--subnet must be 10.77.X (the lab's private range)"
+if ! [[ $COUNT =~ ^[0-9]+$ ]] || [ "$COUNT" -lt 1 ] || [ "$COUNT" -gt 99 ]; then die "--count must be 1..99"; fi
+if ! [[ $SUBNET =~ ^10\.77\.([0-9]{1,3})$ ]] || [ "${BASH_REMATCH[1]}" -gt 255 ]; then
+    die "--subnet must be 10.77.X (the lab's private range)"
+fi
 BRIDGE=${BRIDGE:-br-$NAME}
 [ ${#BRIDGE} -le 15 ] || die "--bridge name longer than 15 characters"
+# shellcheck source=/dev/null
 SUITE=${SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
 
 LAB=$STATE_ROOT/$NAME
@@ -72,6 +75,8 @@ SSH_KEY=$LAB/id_ed25519
 
 guest_name() { echo "$NAME-$1"; }
 guest_addr() { echo "$SUBNET.$((10 + $1))"; }
+# The guests this lab keeps state for (names never hold spaces).
+guest_names() { local d; for d in "$LAB/guests"/*/; do [ -d "$d" ] && basename "$d"; done; return 0; }
 
 # --- rootfs ---------------------------------------------------------------
 
@@ -154,7 +159,9 @@ nspawn_alive() {
     [ -f "$pidfile" ] || return 1
     pid=$(cat "$pidfile")
     [ -r "/proc/$pid/cmdline" ] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "systemd-nspawn .*-M $g " || return 1
+    local cmdline
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+    [[ $cmdline == *"systemd-nspawn "*"-M $g "* ]] || return 1
 }
 
 cgroup_dirs() { echo "/sys/fs/cgroup/systemd/$CGROUP_PARENT/$1 /sys/fs/cgroup/unified/$CGROUP_PARENT/$1"; }
@@ -170,7 +177,11 @@ ensure_bridge() {
     if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
         ip link add "$BRIDGE" type bridge
     fi
-    ip addr show dev "$BRIDGE" | grep -q "inet $SUBNET.1/24" || ip addr add "$SUBNET.1/24" dev "$BRIDGE"
+    # Not `ip ... | grep -q`: under pipefail grep's early exit fails the pipe
+    # (SIGPIPE), and the address would be added twice.
+    local addrs
+    addrs=$(ip -o -4 addr show dev "$BRIDGE")
+    [[ $addrs == *"inet $SUBNET.1/24"* ]] || ip addr add "$SUBNET.1/24" dev "$BRIDGE"
     ip link set "$BRIDGE" up
 }
 
@@ -212,8 +223,7 @@ EOF
     echo "$pid" >"$gdir/nspawn.pid"
     echo "$addr" >"$gdir/address"
     # The PID is recorded before the subshell has exec'd nspawn: wait for it.
-    local n
-    for n in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         nspawn_alive "$g" && return 0
         [ -d "/proc/$pid" ] || break
         sleep 0.1
@@ -225,12 +235,12 @@ EOF
 stop_guest() {
     # Stop one guest: only the PID this script recorded, and only if it is
     # still that guest's systemd-nspawn.
-    local g=$1 gdir=$LAB/guests/$1 pid n cg
+    local g=$1 gdir=$LAB/guests/$1 pid cg
     [ -d "$gdir" ] || return 0
     if nspawn_alive "$g"; then
         pid=$(cat "$gdir/nspawn.pid")
         kill -TERM "$pid" 2>/dev/null || true
-        for n in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             nspawn_alive "$g" || break
             sleep 0.1
         done
@@ -246,7 +256,7 @@ stop_guest() {
     rm -rf "/run/systemd/nspawn/propagate/$g"
     # nspawn and the guest's systemd leave sub-cgroups (payload, supervisor, ...).
     for cg in $(cgroup_dirs "$g"); do
-        [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        if [ -d "$cg" ]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
     done
     rm -rf "$gdir"
 }
@@ -270,6 +280,8 @@ wait_ready() {
             case $state in
                 running) ;;
                 degraded)
+                    # ssh_opts is a list of options: split on purpose.
+                    # shellcheck disable=SC2046
                     log "$g is degraded: $(timeout 10 ssh $(ssh_opts) "root@$addr" 'systemctl --failed --plain --no-legend' 2>/dev/null | awk '{print $1}' | tr '\n' ' ')" ;;
                 *) still="$still $i" ;;
             esac
@@ -350,9 +362,9 @@ lab_up() {
     mkdir -p "$LAB/guests"
     for i in $(seq 1 "$COUNT"); do start_guest "$i" "$rootfs"; done
     # Guests beyond --count (from an earlier, larger up) are stopped.
-    for g in $(ls "$LAB/guests"); do
+    for g in $(guest_names); do
         i=${g##*-}
-        [[ $i =~ ^[0-9]+$ ]] && [ "$i" -le "$COUNT" ] || stop_guest "$g"
+        if ! [[ $i =~ ^[0-9]+$ ]] || [ "$i" -gt "$COUNT" ]; then stop_guest "$g"; fi
     done
     wait_ready
     write_inventory
@@ -368,10 +380,10 @@ lab_down() {
     flock -w 300 9 || die "lab $NAME is locked by another lab.sh"
     if [ -d "$LAB/guests" ]; then
         # Power off all guests at once, then clean up each.
-        for g in $(ls "$LAB/guests"); do
-            nspawn_alive "$g" && kill -TERM "$(cat "$LAB/guests/$g/nspawn.pid")" 2>/dev/null || true
+        for g in $(guest_names); do
+            if nspawn_alive "$g"; then kill -TERM "$(cat "$LAB/guests/$g/nspawn.pid")" 2>/dev/null || true; fi
         done
-        for g in $(ls "$LAB/guests"); do stop_guest "$g"; done
+        for g in $(guest_names); do stop_guest "$g"; done
     fi
     rmdir "/sys/fs/cgroup/systemd/$CGROUP_PARENT" "/sys/fs/cgroup/unified/$CGROUP_PARENT" 2>/dev/null || true
     rmdir "/sys/fs/cgroup/systemd/syncops-btsync-lab" "/sys/fs/cgroup/unified/syncops-btsync-lab" 2>/dev/null || true
@@ -386,7 +398,7 @@ lab_status() {
     local g
     [ -d "$LAB/guests" ] || { echo "lab $NAME: down"; return 0; }
     echo "lab $NAME: $(cat "$LAB/lab.env")"
-    for g in $(ls "$LAB/guests"); do
+    for g in $(guest_names); do
         if nspawn_alive "$g"; then
             echo "  $g $(cat "$LAB/guests/$g/address") pid $(cat "$LAB/guests/$g/nspawn.pid") running"
         else

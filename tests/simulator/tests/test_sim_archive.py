@@ -13,8 +13,7 @@ from pathlib import Path
 import build_archive
 import pytest
 from btsync_sim.harness import SimulatorProcess
-from simtest_util import extract_binary
-from simtest_util import SIM_ROOT
+from simtest_util import SIM_ROOT, extract_binary
 
 
 def test_archive_holds_only_an_executable_btsync(archive: Path) -> None:
