@@ -20,6 +20,9 @@ options:
       - The API must be switched on with C(webui.api_key) in the Sync config, otherwise every call fails with a message
         that says so.
       - If not set, the value of the E(BTSYNC_API_URL) environment variable is used, then V(http://127.0.0.1:8888).
+      - Credentials belong in O(api_user) and O(api_password), not in the URL. A user and password given in the URL
+        (V(http://user:password@host:port)) are only used when neither O(api_user) nor O(api_password) is set, and
+        messages and results never show that password (the URL is shown without it, or with C(********) in its place).
     type: str
     default: http://127.0.0.1:8888
   api_user:
@@ -51,7 +54,8 @@ options:
         answer, waiting 0.2, 0.4, 0.8... seconds (at most 5) in between. V(0) disables retries.
       - Writes are never repeated blindly. When the answer to a write is lost, the module reads the state back; if the
         change is there it carries on, if it is not there it sends the write exactly once more, and if that answer is
-        lost too it fails saying that nothing was changed.
+        lost too it fails saying that nothing was changed. When an answer did not come back within O(timeout), Sync
+        may still apply the change later; the module fails saying so, and running the task again reconciles.
     type: int
     default: 3
 requirements:

@@ -47,7 +47,7 @@ from typing import (
     Tuple,
     TypeVar,
 )
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 try:
     import requests
@@ -163,6 +163,9 @@ _FALSE_STRINGS = frozenset(("0", "false", "no", "off"))
 # text of library exceptions before they reach a message.
 _QUERY_RE = re.compile(r"\?[^\s'\")]*")
 _OBJECT_RE = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*")
+# The userinfo (user:password@) of a URL, to redact it from every message.
+_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)@")
+REDACTED = "********"
 
 
 # ---------------------------------------------------------------------------
@@ -342,6 +345,46 @@ def _describe(value: Any) -> str:
     return "%s %s" % (type(value).__name__, str(value)[:40])
 
 
+def short_text(value: Any, limit: int = 40) -> str:
+    """``value`` as one line of at most ``limit`` characters, to echo a bad key or name."""
+    text = str(value)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short_list(values: Sequence[Any], limit: int = 5) -> str:
+    """Bounded, one-line, comma-separated ``values`` (at most ``limit`` of them)."""
+    shown = ", ".join(short_text(value) for value in values[:limit])
+    if len(values) > limit:
+        shown += " and %d more" % (len(values) - limit)
+    return shown
+
+
+def redact_url(text: Any) -> str:
+    """``text`` with the password (or the whole userinfo) of any URL in it replaced by ``********``."""
+
+    def replace(match: "re.Match[str]") -> str:
+        user, sep, _dummy = match.group(2).partition(":")
+        userinfo = "%s:%s" % (user, REDACTED) if sep else REDACTED
+        return "%s%s@" % (match.group(1), userinfo)
+
+    return _USERINFO_RE.sub(replace, str(text))
+
+
+def api_url_credentials(url: Any) -> Tuple[Optional[str], Optional[str]]:
+    """The user and password given in the userinfo of ``api_url`` (percent-decoded), if any."""
+    if not isinstance(url, str):
+        return None, None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None, None
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return user, password
+
+
 def normalise_pref(key: str, value: Any) -> Any:
     """Normalise one device preference as read from the server (tolerant)."""
     kind = PREF_TYPES.get(key)
@@ -388,7 +431,7 @@ def validate_prefs(prefs: Any) -> Dict[str, Any]:
     unknown = sorted(str(key) for key in prefs if key not in PREF_TYPES)
     if unknown:
         raise BtsyncValidationError(
-            "unknown preference(s) %s; valid preferences: %s" % (", ".join(unknown), ", ".join(PREF_KEYS)))
+            "unknown preference(s) %s; valid preferences: %s" % (_short_list(unknown), ", ".join(PREF_KEYS)))
     result: Dict[str, Any] = {}
     for key, value in prefs.items():
         kind = PREF_TYPES[key]
@@ -417,7 +460,7 @@ def validate_folder_prefs(prefs: Any) -> Dict[str, bool]:
     if unknown:
         raise BtsyncValidationError(
             "unknown folder preference(s) %s; valid folder preferences: %s"
-            % (", ".join(unknown), ", ".join(FOLDER_PREF_KEYS)))
+            % (_short_list(unknown), ", ".join(FOLDER_PREF_KEYS)))
     return {str(key): to_bool(value, "folder preference %s" % key) for key, value in prefs.items()}
 
 
@@ -558,7 +601,16 @@ def validate_relative_path(value: Any, name: str = "path") -> str:
     if text.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", text):
         raise BtsyncValidationError(
             "%s %s is absolute; give a path relative to the folder" % (name, _describe(value)))
-    parts = [part for part in re.split(r"[\\/]+", text) if part not in ("", ".")]
+    while True:
+        # Strip again until stable: "a\r\\" gives "a\r", which must give "a" (idempotent).
+        parts = [part for part in re.split(r"[\\/]+", text) if part not in ("", ".")]
+        joined = "/".join(parts)
+        if joined.strip() == joined:
+            break
+        text = joined.strip()
+    if re.match(r"[A-Za-z]:", joined):
+        raise BtsyncValidationError(
+            "%s %s is absolute; give a path relative to the folder" % (name, _describe(value)))
     if ".." in parts:
         raise BtsyncValidationError(
             "%s %s leaves the folder ('..' is not allowed)" % (name, _describe(value)))
@@ -596,25 +648,32 @@ def validate_folder_path(value: Any) -> str:
 
 
 def normalise_api_url(url: Any) -> str:
-    """Validate ``api_url`` and return the URL of the ``/api`` endpoint."""
+    """Validate ``api_url`` and return the URL of the ``/api`` endpoint, without any userinfo.
+
+    Credentials in the URL (``http://user:password@host``) are dropped here;
+    :func:`api_url_credentials` reads them, and messages show the URL through
+    :func:`redact_url`.
+    """
     if not isinstance(url, str) or not url.strip():
         raise BtsyncValidationError("api_url must be a non-empty URL such as %s" % DEFAULT_API_URL)
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise BtsyncValidationError("api_url %s is not a valid URL: %s" % (_describe(url), exc)) from None
+        raise BtsyncValidationError(
+            "api_url %s is not a valid URL: %s" % (_describe(redact_url(url)), redact_url(exc))) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BtsyncValidationError(
-            "api_url %s must be an http:// or https:// URL with a host, such as %s" % (_describe(url), DEFAULT_API_URL))
+            "api_url %s must be an http:// or https:// URL with a host, such as %s" % (_describe(redact_url(url)), DEFAULT_API_URL))
     if port == 0:
-        raise BtsyncValidationError("api_url %s: the port must be 1-65535" % _describe(url))
+        raise BtsyncValidationError("api_url %s: the port must be 1-65535" % _describe(redact_url(url)))
     if parts.query or parts.fragment:
-        raise BtsyncValidationError("api_url %s must not have a query string or fragment" % _describe(url))
+        raise BtsyncValidationError("api_url %s must not have a query string or fragment" % _describe(redact_url(url)))
     path = parts.path.rstrip("/")
     if not path.endswith("/api"):
         path += "/api"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 # ---------------------------------------------------------------------------
@@ -826,7 +885,7 @@ def describe_cause(exc: BaseException) -> str:
             continue
         break
     text = str(cause) or type(cause).__name__
-    text = _OBJECT_RE.sub("", _QUERY_RE.sub("", text)).strip()
+    text = _OBJECT_RE.sub("", _QUERY_RE.sub("", redact_url(text))).strip()
     return text or type(cause).__name__
 
 
@@ -882,6 +941,9 @@ class BtsyncClient(object):
         if not HAS_REQUESTS:
             raise BtsyncError("the Python library requests is required")  # pragma: no cover
         self.url = normalise_api_url(api_url)
+        if not api_user and not api_password:
+            # Credentials in the URL are used only when api_user/api_password are not set.
+            api_user, api_password = api_url_credentials(api_url)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
             raise BtsyncValidationError("timeout must be a number of seconds from 0 to 3600, got %s" % _describe(timeout))
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 20:
@@ -1046,7 +1108,9 @@ class BtsyncClient(object):
         effect, the write is sent exactly once more (it is then known not to
         be a duplicate). If that answer is lost too and the state still does
         not show the change, a :class:`BtsyncTransportError` says so: nothing
-        was changed. A request that certainly never reached the server
+        was changed -- unless an answer timed out, which proves nothing (Sync
+        may still apply the change): the message then says so, and that a
+        new run reconciles. A request that certainly never reached the server
         (connection refused) is not reconciled: its error is raised as is.
         """
         try:
@@ -1067,10 +1131,18 @@ class BtsyncClient(object):
                 observed = self._confirm(method, target, confirm, exc)
                 if observed is not None:
                     return observed
+            name = "%s%s" % (method, " " + target if target else "")
+            if isinstance(first, BtsyncTimeoutError) or isinstance(exc, BtsyncTimeoutError):
+                # A read timeout proves nothing: Sync may still be working on the write.
+                raise BtsyncTransportError(
+                    "%s: the answer did not come back within the timeout (%g seconds) and the change is not "
+                    "visible on the server yet; Sync may still apply it. Run the task again: it reads the state "
+                    "first and reconciles, without repeating a change that was made (first: %s; then: %s)"
+                    % (name, self.timeout, first, exc)) from exc
             raise BtsyncTransportError(
-                "%s%s: no answer came back twice and the change is not visible on the server, "
+                "%s: no answer came back twice and the change is not visible on the server, "
                 "so nothing was changed; run again when the API is stable (first: %s; then: %s)"
-                % (method, " " + target if target else "", first, exc)) from exc
+                % (name, first, exc)) from exc
         except BtsyncApiError:
             # e.g. "folder already added": the first write landed after all.
             observed = self._confirm(method, target, confirm, first)

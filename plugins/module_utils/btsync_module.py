@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import (
@@ -30,6 +31,7 @@ from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import (
     BtsyncClient,
     BtsyncError,
     Folder,
+    api_url_credentials,
     normalise_path,
     secret_type,
     validate_folder_path,
@@ -102,7 +104,18 @@ class BtsyncModule(object):
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.params: Dict[str, Any] = self.module.params
+        self._hide_url_password(self.params.get("api_url"))
         self._client: Optional[BtsyncClient] = None
+
+    def _hide_url_password(self, url: Any) -> None:
+        """Keep a password given in ``api_url`` out of every result (``invocation`` included)."""
+        password = api_url_credentials(url)[1]
+        if not password:
+            return
+        self.module.no_log_values.add(password)
+        raw = urlsplit(url.strip()).password
+        if raw:
+            self.module.no_log_values.add(raw)
 
     @property
     def check_mode(self) -> bool:

@@ -114,7 +114,7 @@ ansible_facts:
 
 from typing import Any, Dict, List, Sequence, Set  # noqa: E402 - Ansible modules import after their documentation
 
-from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import BtsyncValidationError  # noqa: E402
+from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import BtsyncValidationError, short_text  # noqa: E402
 from ansible_collections.syncops.btsync.plugins.module_utils.btsync_module import BtsyncModule  # noqa: E402
 
 SUBSETS = ("all", "files", "folder_hosts", "folder_peers", "folder_prefs", "folders", "os", "prefs", "speed", "version")
@@ -132,7 +132,7 @@ def select_subsets(names: Sequence[str]) -> Set[str]:
         name = name[1:] if negate else name
         if name not in SUBSETS:
             raise BtsyncValidationError(
-                "unknown gather_subset %s; valid: %s (prefix with ! to leave one out)" % (raw, ", ".join(SUBSETS)))
+                "unknown gather_subset %s; valid: %s (prefix with ! to leave one out)" % (short_text(raw), ", ".join(SUBSETS)))
         (exclude if negate else include).add(name)
     selected = set(include) - {"all"}
     if "all" in include or (not include and "all" not in exclude):

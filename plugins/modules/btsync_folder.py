@@ -365,7 +365,11 @@ class Plan(object):
             if normalise_path(old.path) != normalise_path(self.path):
                 self.diff.add("path", old.path, self.path)
             if ident.secret is not None and old.secret != ident.secret:
-                self.diff.add("secret", secret_label(old.secret), secret_label(ident.secret))
+                before, after = secret_label(old.secret), secret_label(ident.secret)
+                if before == after:
+                    # Same type: tell the two apart without revealing either.
+                    after += ", another secret"
+                self.diff.add("secret", before, after)
         if self.removed and self.selective_live is not None:
             self.diff.add("selective_sync", self.selective_live, self.selective)
 

@@ -897,3 +897,125 @@ class TestNormalisation:
             getattr(client, method)(*args)
         except BtsyncError:
             pass
+
+
+# ---------------------------------------------------------------------------
+# Reliability findings: timeouts, credentials in api_url, bounded echoes
+# ---------------------------------------------------------------------------
+
+class TestWriteTimeout:
+    def test_read_timeout_twice_does_not_claim_nothing_changed(self, fake: FakeApi, client: BtsyncClient) -> None:
+        fake.on("add_folder", requests.exceptions.ReadTimeout("slow"))
+        fake.on("get_folders", [])
+        with pytest.raises(BtsyncTransportError) as info:
+            client.add_folder("/srv/data", SECRET_A)
+        msg = str(info.value)
+        assert "nothing was changed" not in msg
+        assert "did not come back within the timeout (5 seconds)" in msg
+        assert "Sync may still apply it" in msg and "Run the task again" in msg and "reconciles" in msg
+        assert SECRET_A not in msg
+        assert fake.methods() == ["add_folder", "get_folders", "add_folder", "get_folders"]
+
+    def test_timeout_then_dropped_is_not_proven_either(self, fake: FakeApi, client: BtsyncClient) -> None:
+        fake.on("add_folder", requests.exceptions.ReadTimeout("slow"), dropped())
+        fake.on("get_folders", [])
+        with pytest.raises(BtsyncTransportError) as info:
+            client.add_folder("/srv/data", SECRET_A)
+        assert "nothing was changed" not in str(info.value) and "may still apply" in str(info.value)
+
+    def test_dropped_twice_still_says_nothing_was_changed(self, fake: FakeApi, client: BtsyncClient) -> None:
+        fake.on("add_folder", dropped())
+        fake.on("get_folders", [])
+        with pytest.raises(BtsyncTransportError, match="nothing was changed"):
+            client.add_folder("/srv/data", SECRET_A)
+
+
+PASSWORD = "s3cr3t-P4ss"
+
+
+class TestUrlCredentials:
+    def test_url_credentials_used_when_no_api_user_or_password(self, fake: FakeApi) -> None:
+        fake.on("get_os", {"os": "linux"})
+        client = BtsyncClient("http://api:%s@127.0.0.1:8888" % PASSWORD)
+        assert client.get_os() == "linux"
+        assert fake.requests[0]["auth"] == ("api", PASSWORD)
+        assert fake.requests[0]["url"] == URL + "/api"
+        assert PASSWORD not in client.url
+
+    def test_url_credentials_percent_decoded(self, fake: FakeApi) -> None:
+        fake.on("get_os", {"os": "linux"})
+        BtsyncClient("http://api:p%40ss%3Aword@127.0.0.1:8888").get_os()
+        assert fake.requests[0]["auth"] == ("api", "p@ss:word")
+
+    def test_api_user_and_password_win_over_url(self, fake: FakeApi) -> None:
+        fake.on("get_os", {"os": "linux"})
+        BtsyncClient("http://api:%s@127.0.0.1:8888" % PASSWORD, api_user="admin", api_password="pw").get_os()
+        assert fake.requests[0]["auth"] == ("admin", "pw")
+        assert fake.requests[0]["url"] == URL + "/api"
+
+    @pytest.mark.parametrize("answer", [refused(), dropped(), requests.exceptions.ReadTimeout("slow"),
+                                        response(401, "no"), response(503, "busy"), response(400, "off"),
+                                        response(200, "not json"), response(418, "teapot")])
+    def test_errors_never_show_the_url_password(self, fake: FakeApi, answer: object) -> None:
+        fake.on("get_os", answer)
+        client = BtsyncClient("http://api:%s@127.0.0.1:8888" % PASSWORD, retries=0, sleep=lambda _: None)
+        with pytest.raises(BtsyncError) as info:
+            client.get_os()
+        assert PASSWORD not in str(info.value)
+        assert "127.0.0.1:8888" in str(info.value)
+
+    def test_write_errors_never_show_the_url_password(self, fake: FakeApi) -> None:
+        fake.on("add_folder", requests.exceptions.ReadTimeout("slow"))
+        fake.on("get_folders", [])
+        client = BtsyncClient("http://api:%s@127.0.0.1:8888" % PASSWORD, sleep=lambda _: None)
+        with pytest.raises(BtsyncError) as info:
+            client.add_folder("/srv/data")
+        assert PASSWORD not in str(info.value)
+
+    @pytest.mark.parametrize("url", ["ftp://api:%s@host" % PASSWORD, "http://api:%s@host:99999" % PASSWORD,
+                                     "http://api:%s@host/?x=1" % PASSWORD, "http://api:%s@[::1" % PASSWORD,
+                                     "http://api:%s@" % PASSWORD])
+    def test_validation_errors_never_show_the_url_password(self, url: str) -> None:
+        with pytest.raises(BtsyncValidationError, match="api_url") as info:
+            BtsyncClient(url)
+        assert PASSWORD not in str(info.value)
+
+    @pytest.mark.parametrize("text, expected", [
+        ("at http://api:pw@127.0.0.1:8888/api failed", "at http://api:********@127.0.0.1:8888/api failed"),
+        ("https://token@host/x", "https://********@host/x"),
+        ("http://a:b@c@host:1", "http://a:********@host:1"),
+        ("http://127.0.0.1:8888/api", "http://127.0.0.1:8888/api"),
+        ("no url here: user@example.com", "no url here: user@example.com"),
+    ])
+    def test_redact_url(self, text: str, expected: str) -> None:
+        assert api.redact_url(text) == expected
+
+    def test_describe_cause_redacts_userinfo(self) -> None:
+        exc = requests.exceptions.ConnectionError("cannot open http://api:%s@127.0.0.1:1/api" % PASSWORD)
+        assert PASSWORD not in api.describe_cause(exc)
+
+
+class TestBoundedEchoes:
+    @pytest.mark.parametrize("validate, key", [
+        (api.validate_prefs, "x" * 3000),
+        (api.validate_prefs, "line one\nline two\r\nline three"),
+        (api.validate_folder_prefs, "y" * 3000),
+        (api.validate_folder_prefs, "bad\nkey"),
+    ])
+    def test_unknown_key_is_echoed_on_one_bounded_line(self, validate: object, key: str) -> None:
+        with pytest.raises(BtsyncValidationError, match="unknown") as info:
+            validate({key: 1})  # type: ignore[operator]
+        msg = str(info.value)
+        assert "\n" not in msg and "\r" not in msg
+        prefix = msg.split("; valid")[0]
+        assert len(prefix) < 80, prefix
+
+    def test_many_unknown_keys_are_bounded(self) -> None:
+        with pytest.raises(BtsyncValidationError) as info:
+            api.validate_prefs({"k%03d" % i: 1 for i in range(200)})
+        assert "and 195 more" in str(info.value) and "k199" not in str(info.value)
+
+    def test_short_text(self) -> None:
+        assert api.short_text("turbo_mode") == "turbo_mode"
+        assert api.short_text("a\nb") == "a\\nb"
+        assert len(api.short_text("z" * 3000)) == 40

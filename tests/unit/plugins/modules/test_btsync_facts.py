@@ -94,3 +94,11 @@ def test_subset_selection() -> None:
     assert select(["all", "files", "!os"]) == (default | {"files"}) - {"os"}
     assert select(["version", "!version"]) == set()
     assert select([" prefs "]) == {"prefs"}
+
+
+@pytest.mark.parametrize("name", ["x" * 3000, "two\nlines", "!" + "y" * 3000])
+def test_unknown_subset_is_echoed_on_one_bounded_line(name: str) -> None:
+    with pytest.raises(btsync_facts.BtsyncValidationError) as info:
+        btsync_facts.select_subsets(["version", name])
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg.split("; valid")[0]) < 80

@@ -416,3 +416,35 @@ def test_reads_survive_server_errors(run_module: RunModule, sim_factory: Any) ->
     result = run(run_module, flaky, path=path, retries=10)
     assert result["changed"] is False and not result.get("failed"), result
     assert len(flaky.calls()) > 3  # some reads failed with HTTP 500 and were retried
+
+
+@MODES
+def test_recreate_with_other_secret_of_same_type_shows_in_diff(run_module: RunModule, sim: Any, check_mode: bool) -> None:
+    path = sim.directory("data")
+    old = sim.add(path)
+    new = sim.new_secrets()["read_write"]
+    assert old[0] == new[0] == "A" and old != new
+    args = dict(path=path, secret=new, recreate=True)
+    result = run(run_module, sim, check_mode, **args)
+    assert result["changed"] is True and result["recreated"] is True
+    assert result["diff"] == {"before": {"secret": "hidden, type A"},
+                              "after": {"secret": "hidden, type A, another secret"}}
+    assert old not in str(result) and new not in str(result)
+    if check_mode:
+        assert_predicted(run_module, sim, result, **args)
+    assert sim.folder(path)["secret"] == new
+
+
+def test_api_url_password_is_never_shown(run_module: RunModule, sim_factory: Any) -> None:
+    sim = sim_factory("creds", password="Dist1nct-Pa55")
+    scheme, rest = sim.proc.url.split("://", 1)
+    url = "%s://%s:%s@%s" % (scheme, sim.proc.login, sim.proc.password, rest)
+    path = sim.directory("data")
+    result = run_module(btsync_folder.main, {"api_url": url, "path": path, "timeout": 5, "retries": 0})
+    assert result["changed"] is True and not result.get("failed"), result  # URL credentials are used
+    assert sim.proc.password not in str(result)
+    # A wrong password in the URL: the failure names the URL, redacted.
+    bad = "%s://%s:%s@%s" % (scheme, sim.proc.login, "Wr0ng-Pa55word", rest)
+    result = run_module(btsync_folder.main, {"api_url": bad, "path": path, "timeout": 5, "retries": 0})
+    assert result["failed"] and "Wr0ng-Pa55word" not in str(result)
+    assert "%s/api" % sim.proc.url.rstrip("/") in result["msg"] and "@" not in result["msg"]

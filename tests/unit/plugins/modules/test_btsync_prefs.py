@@ -98,3 +98,11 @@ def test_bad_values_fail_before_any_call(run_module: RunModule, sim: Any, prefs:
 def test_preferences_required(run_module: RunModule, sim: Any) -> None:
     result = run(run_module, sim)
     assert result["failed"] and "missing required arguments: preferences" in result["msg"]
+
+
+@pytest.mark.parametrize("key", ["k" * 3000, "multi\nline\nkey"])
+def test_unknown_key_is_echoed_on_one_bounded_line(run_module: RunModule, sim: Any, key: str) -> None:
+    result = run(run_module, sim, preferences={key: True})
+    assert result["failed"] and result["msg"].startswith("unknown preference(s) ")
+    assert "\n" not in result["msg"] and len(result["msg"].split("; valid")[0]) < 80
+    assert sim.calls() == []
