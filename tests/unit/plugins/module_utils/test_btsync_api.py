@@ -1007,7 +1007,7 @@ class TestBoundedEchoes:
             validate({key: 1})  # type: ignore[operator]
         msg = str(info.value)
         assert "\n" not in msg and "\r" not in msg
-        prefix = msg.split("; valid")[0]
+        prefix = msg.split("; valid", maxsplit=1)[0]
         assert len(prefix) < 80, prefix
 
     def test_many_unknown_keys_are_bounded(self) -> None:

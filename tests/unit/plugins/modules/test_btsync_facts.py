@@ -101,4 +101,4 @@ def test_unknown_subset_is_echoed_on_one_bounded_line(name: str) -> None:
     with pytest.raises(btsync_facts.BtsyncValidationError) as info:
         btsync_facts.select_subsets(["version", name])
     msg = str(info.value)
-    assert "\n" not in msg and len(msg.split("; valid")[0]) < 80
+    assert "\n" not in msg and len(msg.split("; valid", maxsplit=1)[0]) < 80
