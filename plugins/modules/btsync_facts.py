@@ -35,6 +35,15 @@ options:
     type: list
     elements: str
     default: [all]
+  paths:
+    description:
+      - Only gather the folders at these paths (as given to M(syncops.btsync.btsync_folder)). The per-folder subsets
+        then make their calls for these folders only, which on a Sync holding many folders saves one call per other
+        folder and subset.
+      - A path that is not a folder of Sync is left out of C(folders) without an error.
+      - By default every folder is gathered.
+    type: list
+    elements: path
   include_secrets:
     description:
       - Add to each folder the secrets it can share (C(get_secrets) per folder).
@@ -54,6 +63,11 @@ EXAMPLES = r"""
 - name: Show the folders and the Sync version
   ansible.builtin.debug:
     msg: "Sync {{ ansible_facts.btsync.version }}: {{ ansible_facts.btsync.folders | map(attribute='path') | list }}"
+
+- name: The peers of one folder only, on a Sync holding many (two API calls)
+  syncops.btsync.btsync_facts:
+    gather_subset: [folder_peers]
+    paths: [/srv/data]
 
 - name: Only the folder list (a single API call)
   syncops.btsync.btsync_facts:
@@ -114,7 +128,12 @@ ansible_facts:
 
 from typing import Any, Dict, List, Sequence, Set  # noqa: E402 - Ansible modules import after their documentation
 
-from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import BtsyncValidationError, short_text  # noqa: E402
+from ansible_collections.syncops.btsync.plugins.module_utils.btsync_api import (  # noqa: E402
+    BtsyncValidationError,
+    normalise_path,
+    short_text,
+    validate_folder_path,
+)
 from ansible_collections.syncops.btsync.plugins.module_utils.btsync_module import BtsyncModule  # noqa: E402
 
 SUBSETS = ("all", "files", "folder_hosts", "folder_peers", "folder_prefs", "folders", "os", "prefs", "speed", "version")
@@ -142,6 +161,8 @@ def select_subsets(names: Sequence[str]) -> Set[str]:
 
 def run(bm: BtsyncModule) -> Dict[str, Any]:
     subsets = select_subsets(bm.params["gather_subset"])
+    paths = bm.params["paths"]
+    wanted_paths = None if paths is None else {validate_folder_path(path) for path in paths}
     client = bm.client
     facts: Dict[str, Any] = {}
     if "version" in subsets:
@@ -155,6 +176,8 @@ def run(bm: BtsyncModule) -> Dict[str, Any]:
     if subsets & FOLDER_SUBSETS:
         folders: List[Dict[str, Any]] = []
         for folder in client.get_folders():
+            if wanted_paths is not None and normalise_path(folder.path) not in wanted_paths:
+                continue
             entry = folder.to_dict()
             if entry.get("selective_sync") is None:
                 entry.pop("selective_sync", None)
@@ -177,6 +200,7 @@ def main() -> None:
     argument_spec = dict(
         gather_subset=dict(type="list", elements="str", default=["all"]),
         include_secrets=dict(type="bool", default=False, no_log=False),
+        paths=dict(type="list", elements="path"),
     )
     BtsyncModule(argument_spec).run(run)
 

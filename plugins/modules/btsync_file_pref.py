@@ -129,11 +129,14 @@ def run(bm: BtsyncModule) -> Dict[str, Any]:
         raise BtsyncModuleError("files must name at least one file")
     client = bm.client
     folder = bm.existing_folder()
-    if live_selective_sync(client, folder, client.get_folder_prefs(folder.secret)) is False:
-        raise BtsyncModuleError(
-            "the folder at %s is not a selective-sync folder: every file is downloaded; add it with selective_sync: true "
-            "(btsync_folder, with recreate: true for an existing folder) to choose files" % folder.path)
+    not_selective = BtsyncModuleError(
+        "the folder at %s is not a selective-sync folder: every file is downloaded; add it with selective_sync: true "
+        "(btsync_folder, with recreate: true for an existing folder) to choose files" % folder.path)
+    if folder.selective_sync is False:
+        raise not_selective
 
+    # The listing tells the mode for free (a selective-sync folder's entries carry ``download``), so the
+    # folder's preferences are only read to explain a file that is not listed.
     listings: Dict[str, List[FileEntry]] = {}
     entries: Dict[str, FileEntry] = {}
     for relative in paths:
@@ -142,10 +145,11 @@ def run(bm: BtsyncModule) -> Dict[str, Any]:
             listings[parent] = client.get_files(folder.secret, parent or None)
         entry = find_entry(listings[parent], relative)
         if entry is None:
+            if live_selective_sync(client, folder, client.get_folder_prefs(folder.secret)) is False:
+                raise not_selective
             raise BtsyncModuleError("%s is not in the folder at %s (get_files does not list it)" % (relative, folder.path))
         if entry.download is None:
-            raise BtsyncModuleError(
-                "the folder at %s is not a selective-sync folder (its files have no download flag)" % folder.path)
+            raise not_selective
         entries[relative] = entry
 
     diff = Diff()

@@ -172,11 +172,18 @@ folder:
       type: str
       sample: read_write
     selective_sync:
-      description: Whether the folder is a selective-sync folder; V(null) when the API cannot tell.
+      description:
+        - Whether the folder is a selective-sync folder; V(null) when the API cannot tell.
+        - Without O(selective_sync), an existing folder's mode is only known when the server reports it in
+          C(get_folders) (some do), else V(null).
       type: bool
       sample: false
     preferences:
-      description: The folder preferences, normalised to booleans.
+      description:
+        - The folder preferences, normalised to booleans.
+        - Only present when the task read or set them, that is with O(preferences) or O(selective_sync), or when the
+          folder was re-added. Without them, a task that changes nothing makes a single C(get_folders) call.
+      returned: when the task read or set the preferences
       type: dict
       sample: {search_lan: true, use_dht: false, use_hosts: false, use_relay_server: true, use_sync_trash: true,
                use_tracker: true}
@@ -326,9 +333,13 @@ class Plan(object):
         other = ident.by_secret(folders) if ident.path is not None else None
         other = None if other is self.live else other
 
-        live_prefs = client.get_folder_prefs(self.live.secret) if self.live is not None else {}
+        # The folder's preferences cost one call per task: read them only when the task compares them (a
+        # no-change task without preferences or selective_sync makes the one get_folders call).
         wanted = params["selective_sync"]
-        self.selective_live = live_selective_sync(client, self.live, live_prefs) if self.live is not None else None
+        compare = self.live is not None and (bool(wanted_prefs) or wanted is not None)
+        live_prefs = client.get_folder_prefs(self.live.secret) if compare and self.live is not None else None
+        self.selective_live = (live_selective_sync(client, self.live, live_prefs) if compare and self.live is not None
+                               else self.live.selective_sync if self.live is not None else None)
         if self.live is not None and wanted is not None and self.selective_live is None:
             bm.warn("cannot tell whether the folder at %s is a selective-sync folder (the API does not say and it has "
                     "no files yet): selective_sync was not compared" % self.live.path)
@@ -339,6 +350,10 @@ class Plan(object):
                 "recreate: true to do that (files on disk are kept)" % (self.path, "; ".join(reasons)))
 
         self.removed = [folder for folder in (self.live, other) if folder is not None] if reasons else []
+        if self.removed and self.live is not None and live_prefs is None:
+            # Re-added, it keeps its selective-sync mode and preferences: both are needed now.
+            live_prefs = client.get_folder_prefs(self.live.secret)
+            self.selective_live = live_selective_sync(client, self.live, live_prefs)
         self.add = self.live is None or bool(self.removed)
         self.selective = bool(wanted if wanted is not None else self.selective_live)
         # A re-added folder keeps its secret unless another one is given.
@@ -349,7 +364,9 @@ class Plan(object):
         # (every requested key is set), a re-added one keeps the old ones.
         if self.removed and self.live is None:
             live_prefs = client.get_folder_prefs(self.removed[0].secret)
-        self.current = {key: value for key, value in live_prefs.items() if key in FOLDER_PREF_KEYS}
+        self.current = {key: value for key, value in (live_prefs or {}).items() if key in FOLDER_PREF_KEYS}
+        # Known when read above; a re-added folder gets the preferences of the one it replaces.
+        self.prefs_known = self.live_prefs is not None or bool(self.removed)
         self.diff = Diff()
         self._describe(ident)
         self.changes = {key: value for key, value in sorted(wanted_prefs.items())
@@ -382,13 +399,23 @@ class Plan(object):
         prefs = dict(self.current)
         prefs.update(self.changes)
         keep = self.live is not None and not self.add
-        return {
-            "path": self.live.path if keep and self.live is not None else self.path,
-            "type": self.live.type if keep and self.live is not None else
+        return self._folder(
+            self.live.path if keep and self.live is not None else self.path,
+            self.live.type if keep and self.live is not None else
             folder_type_from_secret(self.secret) if self.secret is not None else "read_write",
+            prefs if self.prefs_known or self.changes else None,
+        )
+
+    def _folder(self, path: str, folder_type: str, prefs: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """The ``folder`` return value; ``preferences`` only when the task read or set them."""
+        out: Dict[str, Any] = {
+            "path": path,
+            "type": folder_type,
             "selective_sync": self.selective if self.add else self.selective_live,
-            "preferences": prefs,
         }
+        if prefs is not None:
+            out["preferences"] = {key: value for key, value in prefs.items() if key in FOLDER_PREF_KEYS}
+        return out
 
     def apply(self, bm: BtsyncModule) -> Dict[str, Any]:
         """Make the changes; return the folder after them."""
@@ -409,19 +436,15 @@ class Plan(object):
             self.secret = live.secret
         if live is None:  # not reached: a folder that is not added is live; this tells the type checker
             raise BtsyncModuleError("no folder at %s" % self.path)
+        after: Optional[Dict[str, Any]] = None
         if self.changes:
             after = client.set_folder_prefs(live.secret, self.changes)
             kept = sorted(key for key, value in self.changes.items() if after.get(key) != value)
             if kept:
                 raise BtsyncModuleError("set_folder_prefs %s did not change %s" % (live.path, ", ".join(kept)))
-        else:
-            after = client.get_folder_prefs(live.secret) if self.add else self.live_prefs
-        return {
-            "path": live.path,
-            "type": live.type,
-            "selective_sync": self.selective if self.add else self.selective_live,
-            "preferences": {key: value for key, value in after.items() if key in FOLDER_PREF_KEYS},
-        }
+        elif self.prefs_known:
+            after = self.current
+        return self._folder(live.path, live.type, after)
 
 
 def present(bm: BtsyncModule, ident: FolderId, wanted_prefs: Dict[str, bool], folders: List[Folder]) -> Dict[str, Any]:

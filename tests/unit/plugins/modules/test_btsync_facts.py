@@ -79,6 +79,23 @@ def test_include_secrets(run_module: RunModule, sim: Any, populated: Dict[str, s
     assert sim.calls() == ["get_folders", "get_secrets"]
 
 
+def test_paths_limit_the_per_folder_calls(run_module: RunModule, sim: Any, populated: Dict[str, str]) -> None:
+    others = [sim.directory(name) for name in ("other1", "other2")]
+    for path in others:
+        sim.add(path)
+    result = run(run_module, sim, gather_subset=["folder_peers", "folder_hosts"], paths=[populated["path"] + "/", "/not/a/folder"])
+    [folder] = result["ansible_facts"]["btsync"]["folders"]
+    assert folder["path"] == populated["path"] and folder["hosts"] == ["peer.example:4000"] and folder["peers"] == []
+    # One get_folders, then the two per-folder calls of the one folder asked for: none for the others.
+    assert sim.calls() == ["get_folders", "get_folder_hosts", "get_folder_peers"]
+
+
+def test_empty_paths_gather_no_folder(run_module: RunModule, sim: Any, populated: Dict[str, str]) -> None:
+    result = run(run_module, sim, gather_subset=["folder_prefs"], paths=[])
+    assert result["ansible_facts"]["btsync"]["folders"] == []
+    assert sim.calls() == ["get_folders"]
+
+
 def test_unknown_subset(run_module: RunModule, sim: Any) -> None:
     result = run(run_module, sim, gather_subset=["version", "hardware"])
     assert result["failed"] and result["msg"].startswith("unknown gather_subset hardware; valid: all, files")

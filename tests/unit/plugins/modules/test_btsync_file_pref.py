@@ -61,7 +61,8 @@ def test_in_state(run_module: RunModule, sim: Any, selective: Dict[str, str], ch
     sim.api("set_file_prefs", secret=selective["secret"], path="docs/report.pdf", download=0)
     result = run(run_module, sim, check_mode, secret=selective["secret"], files=["docs/report.pdf"], download=False)
     assert result["changed"] is False and result["diff"] == {"before": {}, "after": {}}
-    assert sim.writes() == []
+    # The listing tells the folder's mode: no get_folder_prefs on the way.
+    assert sim.calls() == ["get_folders", "get_files"]
 
 
 @MODES
@@ -90,6 +91,14 @@ def test_not_selective_fails_clearly(run_module: RunModule, sim: Any) -> None:
     assert result["failed"]
     assert result["msg"].startswith("the folder at %s is not a selective-sync folder" % path)
     assert "selective_sync: true" in result["msg"]
+    assert sim.writes() == []
+
+
+def test_not_selective_missing_file_names_the_mode(run_module: RunModule, sim: Any) -> None:
+    path = sim.directory("all-empty")
+    sim.add(path, force=1)
+    result = run(run_module, sim, path=path, files=["a.txt"], download=False)
+    assert result["failed"] and result["msg"].startswith("the folder at %s is not a selective-sync folder" % path)
     assert sim.writes() == []
 
 

@@ -61,10 +61,23 @@ def test_add_generated_secret_in_state(run_module: RunModule, sim: Any, check_mo
     result = run(run_module, sim, check_mode, path=path)
     assert result["changed"] is False
     assert result["diff"] == {"before": {}, "after": {}}
+    # Nothing to compare but the folder's presence: the preferences are not read (one call, no preferences
+    # returned), and selective_sync is what get_folders reports (this server does not say).
+    assert result["folder"] == {"path": path, "type": "read_write", "selective_sync": None}
+    assert sim.calls() == ["get_folders"]
+    assert sim.writes() == []
+
+
+@MODES
+def test_in_state_with_preferences_reads_them(run_module: RunModule, sim: Any, check_mode: bool) -> None:
+    path = sim.directory("data")
+    sim.add(path)
+    result = run(run_module, sim, check_mode, path=path, preferences={"use_relay_server": True})
+    assert result["changed"] is False
     assert result["folder"] == {"path": path, "type": "read_write", "selective_sync": False, "preferences": {
         "search_lan": True, "use_dht": False, "use_hosts": False, "use_relay_server": True, "use_sync_trash": True,
         "use_tracker": True}}
-    assert sim.writes() == []
+    assert sim.calls() == ["get_folders", "get_folder_prefs"]
     assert len(sim.folders()) == 1
 
 
