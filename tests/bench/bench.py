@@ -137,7 +137,7 @@ def request_logs(work: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, the fleet on local simulators")
     parser.add_argument("--out", type=Path, help="output directory (default build/bench, or build/bench-smoke with --smoke)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")

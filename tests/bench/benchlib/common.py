@@ -26,7 +26,7 @@ PLAYBOOK_TIMEOUT = 1800
 if str(SIMULATOR_DIR) not in sys.path:
     sys.path.insert(0, str(SIMULATOR_DIR))
 
-from btsync_sim.harness import SimulatorProcess as SimulatorProcess  # noqa: E402  (needs tests/simulator on sys.path)
+from btsync_sim.harness import SimulatorProcess  # noqa: E402  (needs tests/simulator on sys.path)
 
 
 def log(msg: str) -> None:
