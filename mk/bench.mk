@@ -1,7 +1,7 @@
 # The benchmark suite (issue 7, docs/benchmarks.md): what a task, a host and a
 # fleet cost, side by side with hand-written ansible.builtin.uri tasks.
 # Included by the main Makefile (ROOT, BUILD, BIN, SYNC_ARCHIVE come from it).
-#   make bench         every section at full size: about 30 minutes; boots up to
+#   make bench         every section at full size: about 45 minutes; boots up to
 #                      10 lab hosts (tests/lab/lab.sh --name bench --subnet 10.77.6;
 #                      root, systemd-nspawn) and stops them at the end
 #   make bench-smoke   every section at tiny sizes, the fleet on local simulators:
@@ -11,7 +11,7 @@
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: venv sync-archive ## the benchmark suite -> build/bench/results.{json,md} (about 30 min, lab hosts, root)
+bench: venv sync-archive ## the benchmark suite -> build/bench/results.{json,md} (about 45 min, lab hosts, root)
 	SYNC_ARCHIVE=$(SYNC_ARCHIVE) $(BIN)/python $(ROOT)/tests/bench/bench.py --out $(BUILD)/bench $(BENCH_ARGS)
 
 .PHONY: bench-smoke

@@ -109,6 +109,10 @@ def test_fleet_mesh_and_uri_baseline(results: dict[str, Any]) -> None:
         assert summ["mesh_rerun_play2_s"] > 0 and summ["uri_rerun_play2_s"] > 0
         assert summ["mesh_rerun_api_calls_per_host"] > 0 and summ["uri_rerun_api_calls_per_host"] > 0
         assert data["settings"]["rows"], "no Ansible setting was measured"
+        # Every setting the docs recommend must leave the mesh working: a rerun fails nowhere and changes nothing.
+        for row in data["settings"]["rows"]:
+            assert row["rc"] == 0 and row["failed"] == 0 and row["changed"] == 0, row
+        assert "strategy free" in {row["setting"] for row in data["settings"]["rows"]}
 
 
 def test_connection_reuse(results: dict[str, Any]) -> None:

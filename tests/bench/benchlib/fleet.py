@@ -346,7 +346,7 @@ def settings_variants(size: int, full: bool) -> list[tuple[str, dict[str, str]]]
     }
     forks = str(max(5, size))
     if not full:
-        return [("pipelining", {"ANSIBLE_PIPELINING": "true"})]
+        return [("pipelining", {"ANSIBLE_PIPELINING": "true"}), ("strategy free", {"ANSIBLE_STRATEGY": "free"})]
     return [
         ("defaults (forks 5, no pipelining)", {}),
         ("pipelining", {"ANSIBLE_PIPELINING": "true"}),

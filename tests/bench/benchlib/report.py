@@ -98,6 +98,10 @@ def findings(res: dict[str, Any]) -> list[str]:
                 out.append(f"{key} {size} hosts: a mesh rerun changed {summ['mesh_rerun_changed']} task(s)")
             if summ.get("uri_rerun_changed"):
                 out.append(f"{key} {size} hosts: a uri baseline rerun changed {summ['uri_rerun_changed']} task(s)")
+            for row in (data.get("settings") or {}).get("rows", []):
+                if row["failed"] or row["changed"]:
+                    out.append(f"{key} {size} hosts: the mesh rerun with {row['setting']} failed on {row['failed']} host(s) "
+                               f"and changed {row['changed']} task(s)")
             mesh_calls = summ.get("mesh_rerun_api_calls_per_host")
             uri_calls = summ.get("uri_rerun_api_calls_per_host")
             if mesh_calls is not None and uri_calls is not None and mesh_calls > uri_calls:
