@@ -54,7 +54,8 @@ for _extra_path in (SIM_ROOT, COLLECTIONS):
     if str(_extra_path) not in sys.path:
         sys.path.insert(0, str(_extra_path))
 
-from btsync_sim.harness import SimulatorProcess  # noqa: E402 - needs the path above
+# free_port and wait_for are the harness's own, re-exported for the tests here.
+from btsync_sim.harness import SimulatorProcess, free_port, wait_for  # noqa: E402, F401 - needs the path above
 
 # Files holding a password or a secret written by this process (checked for mode 0600).
 PRIVATE_FILES: list[Path] = []
@@ -288,12 +289,6 @@ def simulators(workdir: Path) -> Iterator[Callable[..., Sim]]:
         for sim in made:
             with contextlib.suppress(Exception):  # best effort: the test has its verdict
                 sim.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -551,14 +546,3 @@ def secrets_in(value: Any) -> set[str]:
 def random_secret(letter: str = "A") -> str:
     """A well-formed standard secret: the letter, then base32 of 20 random bytes."""
     return letter + base64.b32encode(os.urandom(20)).decode("ascii")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.01) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not seen within {timeout:g} s")
-        time.sleep(interval)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_lib import Sim, conn_defaults, find_leaks, free_port, run_playbook, sims_vars, wait_until
+from reliability_lib import Sim, conn_defaults, find_leaks, free_port, run_playbook, sims_vars, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +109,7 @@ def test_kill_9_during_twenty_forks(tmp_path: Path, sims: Callable[..., Sim], re
 
     def killer() -> None:
         try:
-            wait_until(lambda: sim.count("add_folder") >= FORKS // 2, 120, "the first add_folder requests", interval=0.005)
+            wait_for(lambda: sim.count("add_folder") >= FORKS // 2, 120, interval=0.005, what="the first add_folder requests")
             sim.kill9()
             state["down"] = time.time()
             time.sleep(0.3)

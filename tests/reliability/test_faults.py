@@ -35,7 +35,7 @@ from reliability_lib import (
     run_playbook,
     sims_vars,
     stalled_listener,
-    wait_until,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
@@ -211,7 +211,7 @@ def test_connection_faults(tmp_path: Path, sims: Callable[..., Sim], report: Any
     problems = failed_with(record, re.escape(slowadd.url), "time") + within(record, bound)
     # Wait for the simulator to handle both (each 6 s after it arrived), then count.
     try:
-        wait_until(lambda: any(Path(path) == slow_dir for path in slowadd.folders()), 15, "the slow add_folder", interval=0.2)
+        wait_for(lambda: any(Path(path) == slow_dir for path in slowadd.folders()), 15, interval=0.2, what="the slow add_folder")
     except TimeoutError:
         pass
     time.sleep(2)
@@ -469,7 +469,7 @@ class Restarter(threading.Thread):
 
     def run(self) -> None:
         try:
-            wait_until(self.trigger, 120, "the restart trigger")
+            wait_for(self.trigger, 120, what="the restart trigger")
             if self.kill:
                 self.sim.kill9()
             else:

@@ -244,16 +244,18 @@ def require_ok(run: PlaybookRun) -> PlaybookRun:
 # --- the simulator and its request log ----------------------------------------------
 
 
-def start_simulator(workdir: Path, request_log: Path | None = None, extra_args: Sequence[str] = (),
-                    binary: Path | None = None, login: str = "api") -> SimulatorProcess:
-    """A simulator of our own on loopback, with a fresh password; optionally logging each request."""
+def simulator(workdir: Path, request_log: Path | None = None, extra_args: Sequence[str] = (),
+              binary: Path | None = None, login: str = "api") -> SimulatorProcess:
+    """A simulator of our own on loopback, with a fresh password; optionally logging each request.
+
+    Not started: use it as ``with simulator(...) as sim`` (the harness starts it and always stops it).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     args = list(extra_args)
     if request_log is not None:
         request_log.unlink(missing_ok=True)
         args += ["--request-log", str(request_log)]
-    sim = SimulatorProcess(workdir, login=login, password=token(), api_key=token(), extra_args=args, binary=binary)
-    return sim.start()
+    return SimulatorProcess(workdir, login=login, password=token(), api_key=token(), extra_args=args, binary=binary)
 
 
 @dataclass

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import multiprocessing
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from .common import (
     require_ok,
     rnd,
     run_playbook,
-    start_simulator,
+    simulator,
     write_json,
     write_private,
 )
@@ -51,15 +50,6 @@ def local_inventory(work: Path) -> str:
 
 def api_vars(sim: SimulatorProcess) -> dict[str, Any]:
     return {"bench_api_url": sim.url, "bench_api_user": sim.login, "bench_api_password": sim.password}
-
-
-@contextlib.contextmanager
-def simulator(workdir: Path, request_log: Path | None = None, **kwargs: Any) -> Iterator[SimulatorProcess]:
-    sim = start_simulator(workdir, request_log=request_log, **kwargs)
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def fresh_dir(path: Path) -> Path:
