@@ -54,8 +54,7 @@ for _extra_path in (SIM_ROOT, COLLECTIONS):
     if str(_extra_path) not in sys.path:
         sys.path.insert(0, str(_extra_path))
 
-# free_port and wait_for are the harness's own, re-exported for the tests here.
-from btsync_sim.harness import SimulatorProcess, free_port, wait_for  # noqa: E402, F401 - needs the path above
+from btsync_sim.harness import SimulatorProcess  # noqa: E402 - needs the path above
 
 # Files holding a password or a secret written by this process (checked for mode 0600).
 PRIVATE_FILES: list[Path] = []

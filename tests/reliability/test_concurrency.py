@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_lib import Sim, conn_defaults, find_leaks, free_port, run_playbook, sims_vars, wait_for
+from btsync_sim.harness import free_port, wait_for
+from reliability_lib import Sim, conn_defaults, find_leaks, run_playbook, sims_vars
 
 pytestmark = pytest.mark.slow
 

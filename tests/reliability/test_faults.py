@@ -24,18 +24,17 @@ from typing import Any
 
 import pytest
 from btsync_sim.faults import FaultConfig, FaultInjector
+from btsync_sim.harness import free_port, wait_for
 from reliability_cases import MODULES
 from reliability_lib import (
     Run,
     Sim,
     find_leaks,
-    free_port,
     one_message,
     play,
     run_playbook,
     sims_vars,
     stalled_listener,
-    wait_for,
 )
 
 pytestmark = pytest.mark.slow
