@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from btsync_sim.harness import free_port
 from reliability_lib import (
     PRIVATE_FILES,
     Sim,
     file_mode,
     find_leaks,
-    free_port,
     play,
     random_secret,
     run_playbook,
